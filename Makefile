@@ -1,0 +1,73 @@
+# finserv — see README.md. `make start` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+VAR := $(CURDIR)/var
+HOST ?= 127.0.0.1
+PORT ?= 8080
+SITE_ID ?= finserv
+
+.PHONY: help install instance site start test test-fast e2e-deps bench clean-var i18n
+
+help:
+	@echo "make start   install everything, create the site with demo data, serve it on http://$(HOST):$(PORT)"
+	@echo "make test    run the whole test suite (unit, integration, REST, browser)"
+	@echo "make bench   run the benchmarks in benchmarks/ (results in benchmarks/README.md)"
+
+# --- installation ---------------------------------------------------------
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip==26.3"
+
+$(VENV)/.installed: $(BIN)/python constraints.txt pyproject.toml
+	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# --- Zope instance --------------------------------------------------------
+
+$(VAR)/etc/zope.conf: instance/zope.conf.in
+	mkdir -p $(VAR)/etc
+	sed -e 's|@VAR@|$(VAR)|g' $< > $@
+
+$(VAR)/etc/zope.ini: instance/zope.ini.in FORCE
+	mkdir -p $(VAR)/etc
+	sed -e 's|@VAR@|$(VAR)|g' -e 's|@HOST@|$(HOST)|g' -e 's|@PORT@|$(PORT)|g' $< > $@
+
+instance: install $(VAR)/etc/zope.conf $(VAR)/etc/zope.ini
+	mkdir -p $(VAR)/log $(VAR)/filestorage $(VAR)/blobstorage $(VAR)/cache
+
+# Creates the Plone site (with demo content) if it does not exist yet; reuses it otherwise.
+site: instance
+	SITE_ID=$(SITE_ID) FINSERV_VAR=$(VAR) $(BIN)/zconsole run $(VAR)/etc/zope.conf src/finserv/portal/create_site.py
+
+start: site
+	@echo ""
+	@echo "  finserv is served on http://$(HOST):$(PORT)/$(SITE_ID)"
+	@echo "  administrator: admin / $$(cat $(VAR)/admin-password)   (kept in var/admin-password)"
+	@echo ""
+	$(BIN)/runwsgi $(VAR)/etc/zope.ini
+
+# --- tests ------------------------------------------------------------------
+
+# Debian's chromium drives the browser tests; Noto CJK renders Chinese in screenshots.
+e2e-deps:
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk gettext >/dev/null; }
+
+test: install e2e-deps
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not e2e"
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean-var:
+	rm -rf $(VAR)
+
+FORCE:

@@ -1,0 +1,1 @@
+"""Mechanisms every finserv module uses — one implementation each (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Site setup: language, navigation, roles and groups, demo content, policies and news."""

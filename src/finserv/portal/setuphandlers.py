@@ -1,0 +1,59 @@
+"""Install steps of the finserv profile: sections, groups, district zones, home page."""
+
+from finserv.core.codes import SHANGHAI_DISTRICTS
+from finserv.core.scope import grant_district
+from finserv.core.scope import grant_scope
+from finserv.portal.structure import DISTRICT_ZONE
+from finserv.portal.structure import GROUPS
+from finserv.portal.structure import SECTIONS
+from plone import api
+from plone.base.interfaces import INonInstallable
+from plone.base.interfaces.constrains import ENABLED
+from plone.base.interfaces.constrains import ISelectableConstrainTypes
+from zope.interface import implementer
+
+
+@implementer(INonInstallable)
+class HiddenProfiles:
+    def getNonInstallableProfiles(self):
+        return ["finserv:uninstall", "finserv:demo"]
+
+
+def _folder(container, id_, title, description, allowed=None, publish=True):
+    if id_ in container.objectIds():
+        return container[id_]
+    folder = api.content.create(container=container, type="Folder", id=id_, title=title, description=description)
+    if allowed:
+        constraints = ISelectableConstrainTypes(folder)
+        constraints.setConstrainTypesMode(ENABLED)
+        constraints.setLocallyAllowedTypes(allowed)
+        constraints.setImmediatelyAddableTypes(allowed)
+    if publish:
+        api.content.transition(obj=folder, transition="publish")
+    return folder
+
+
+def ensure_groups():
+    for group_id, title, roles in GROUPS:
+        if api.group.get(groupname=group_id) is None:
+            api.group.create(groupname=group_id, title=title, roles=roles)
+
+
+def ensure_sections(portal):
+    for id_, title, description, allowed, layout in SECTIONS:
+        folder = _folder(portal, id_, title, description, allowed)
+        folder.setLayout(layout)
+    zone_id, zone_title, zone_description = DISTRICT_ZONE
+    zone = _folder(portal, zone_id, zone_title, zone_description, ["Folder", "Document", "File"], publish=False)
+    grant_scope(zone, "office-staff", ("Reader",))
+    grant_scope(zone, "sys-admins", ("Reader", "Contributor", "Editor"))
+    for code, name in SHANGHAI_DISTRICTS.items():
+        folder = _folder(zone, code, f"{name}专区", f"{name}金融办内部资料。", ["Document", "File", "Folder"], publish=False)
+        grant_district(folder, code, ("Reader", "Contributor", "Editor"))
+
+
+def post_install(context):
+    portal = api.portal.get()
+    ensure_groups()
+    ensure_sections(portal)
+    portal.setLayout("finserv-home")
