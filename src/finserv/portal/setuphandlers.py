@@ -2,6 +2,7 @@
 
 from finserv.core.codes import SHANGHAI_DISTRICTS
 from finserv.core.scope import grant_district
+from finserv.core.setuphandlers import install_core
 from finserv.core.scope import grant_scope
 from finserv.portal.structure import DISTRICT_ZONE
 from finserv.portal.structure import GROUPS
@@ -54,6 +55,7 @@ def ensure_sections(portal):
 
 def post_install(context):
     portal = api.portal.get()
+    install_core(portal)
     ensure_groups()
     ensure_sections(portal)
     portal.setLayout("finserv-home")

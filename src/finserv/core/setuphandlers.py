@@ -1,0 +1,12 @@
+"""Install steps of the core mechanisms, called from the finserv profile's post_install.
+
+Each mechanism that needs site state (a PAS plugin, a storage, a registry record) adds one
+function to INSTALL_STEPS; each must be idempotent (it runs again on reinstall).
+"""
+
+INSTALL_STEPS = []
+
+
+def install_core(portal):
+    for step in INSTALL_STEPS:
+        step(portal)
