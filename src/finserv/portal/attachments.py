@@ -10,7 +10,6 @@ from zope.globalrequest import getRequest
 from zope.i18n import translate
 from zope.interface import Invalid
 
-import json
 import os
 
 ALLOWED_EXTENSIONS = frozenset(
@@ -60,5 +59,4 @@ def guard_attachment(obj, event):
         return
     problem = attachment_problem(getattr(obj, "file", None))
     if problem:
-        message = translate(problem, context=getRequest(), target_language="zh_CN")
-        raise BadRequest(json.dumps({"type": "ValidationError", "message": message}, ensure_ascii=False))
+        raise BadRequest(translate(problem, context=getRequest()))

@@ -14,6 +14,8 @@ from finserv.portal.vocabularies import LEVELS
 from finserv.portal.vocabularies import SIZES
 from finserv.portal.vocabularies import TOPICS
 from plone import api
+from zope.globalrequest import getRequest
+from zope.i18n import translate
 
 import datetime
 
@@ -27,6 +29,11 @@ class FilterError(ValueError):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+def _label(message):
+    """A field label, translated now so that it reads well inside another message."""
+    return translate(message, context=getRequest())
 
 
 def _values(form, name):
@@ -45,7 +52,7 @@ def _choice(form, name, vocabulary, label):
     for v in values:
         if v not in vocabulary:
             raise FilterError(
-                _("error_filter_value", default="筛选条件“${label}”的取值“${value}”无效。", mapping={"label": label, "value": v})
+                _("error_filter_value", default="筛选条件“${label}”的取值“${value}”无效。", mapping={"label": _label(label), "value": v})
             )
     return values
 
@@ -58,7 +65,7 @@ def _date(form, name, label):
         return datetime.date.fromisoformat(str(value).strip())
     except ValueError:
         raise FilterError(
-            _("error_filter_date", default="“${label}”须为 YYYY-MM-DD 格式的日期，收到：${value}", mapping={"label": label, "value": value})
+            _("error_filter_date", default="“${label}”须为 YYYY-MM-DD 格式的日期，收到：${value}", mapping={"label": _label(label), "value": value})
         )
 
 
@@ -72,7 +79,7 @@ def _int(form, name, default, low, high, label):
         number = None
     if number is None or not low <= number <= high:
         raise FilterError(
-            _("error_filter_int", default="“${label}”须为 ${low} 到 ${high} 之间的整数。", mapping={"label": label, "low": low, "high": high})
+            _("error_filter_int", default="“${label}”须为 ${low} 到 ${high} 之间的整数。", mapping={"label": _label(label), "low": low, "high": high})
         )
     return number
 
