@@ -1,4 +1,3 @@
-from finserv.testing import FINSERV_ACCEPTANCE_TESTING
 from finserv.testing import FINSERV_FUNCTIONAL_TESTING
 from finserv.testing import FINSERV_INTEGRATION_TESTING
 from pytest_plone import fixtures_factory
@@ -8,7 +7,6 @@ pytest_plugins = ["pytest_plone"]
 globals().update(
     fixtures_factory(
         (
-            (FINSERV_ACCEPTANCE_TESTING, "acceptance"),
             (FINSERV_FUNCTIONAL_TESTING, "functional"),
             (FINSERV_INTEGRATION_TESTING, "integration"),
         )

@@ -1,7 +1,7 @@
 """The permission matrix of docs/permissions.md, as users experience it."""
 
-from conftest import make_policy
-from conftest import publish
+from finserv.testing import make_policy
+from finserv.testing import publish
 from plone import api
 from plone.app.testing import logout
 

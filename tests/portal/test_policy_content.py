@@ -1,7 +1,7 @@
 """Policies: what editors enter, what is refused, and the editorial workflow."""
 
-from conftest import make_policy
-from conftest import publish
+from finserv.testing import make_policy
+from finserv.testing import publish
 from finserv.portal.attachments import PolicyAttachmentValidator
 from plone import api
 from plone.api.exc import InvalidParameterError

@@ -1,7 +1,7 @@
 """The mini-program's view of policies, news and notices over the REST API."""
 
-from conftest import make_policy
-from conftest import publish
+from finserv.testing import make_policy
+from finserv.testing import publish
 from plone import api
 from plone.app.testing import setRoles
 from plone.app.testing import SITE_OWNER_NAME

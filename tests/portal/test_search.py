@@ -1,7 +1,7 @@
 """Chinese full-text search and the policy filters (the engine behind pages and REST)."""
 
-from conftest import make_policy
-from conftest import publish
+from finserv.testing import make_policy
+from finserv.testing import publish
 from finserv.core.search import text_query
 from finserv.portal.policysearch import FilterError
 from finserv.portal.policysearch import policy_query

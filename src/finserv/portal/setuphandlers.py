@@ -1,5 +1,6 @@
 """Install steps of the finserv profile: sections, groups, district zones, home page."""
 
+from pathlib import Path
 from finserv.core.codes import SHANGHAI_DISTRICTS
 from finserv.core.scope import grant_district
 from finserv.core.setuphandlers import install_core
@@ -12,6 +13,8 @@ from plone.base.interfaces import INonInstallable
 from plone.base.interfaces.constrains import ENABLED
 from plone.base.interfaces.constrains import ISelectableConstrainTypes
 from zope.interface import implementer
+
+import base64
 
 
 @implementer(INonInstallable)
@@ -53,9 +56,18 @@ def ensure_sections(portal):
         grant_district(folder, code, ("Reader", "Contributor", "Editor"))
 
 
+def set_logo():
+    """The platform's emblem and name instead of Plone's logo."""
+    path = Path(__file__).parent / "browser" / "static" / "logo.svg"
+    data = base64.b64encode(path.read_bytes()).decode()
+    name = base64.b64encode(b"logo.svg").decode()
+    api.portal.set_registry_record("plone.site_logo", f"filenameb64:{name};datab64:{data}".encode())
+
+
 def post_install(context):
     portal = api.portal.get()
     install_core(portal)
+    set_logo()
     ensure_groups()
     ensure_sections(portal)
     portal.setLayout("finserv-home")

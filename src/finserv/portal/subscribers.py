@@ -13,7 +13,9 @@ def normalize_policy(obj, event):
 
 def reindex_listing_state(obj, event):
     """Archiving or republishing moves a policy out of, or back into, the current listings."""
-    obj.reindexObject(idxs=["policy_current_until"])
+    # A full reindex: a partial one (idxs=...) of an object whose first indexing is still
+    # queued makes ZCatalog create an entry holding only those indexes.
+    obj.reindexObject()
 
 
 def set_effective_on_publish(obj, event):
@@ -27,4 +29,4 @@ def set_effective_on_publish(obj, event):
     from DateTime import DateTime
 
     obj.setEffectiveDate(DateTime())
-    obj.reindexObject(idxs=["effective", "effectiveRange"])
+    obj.reindexObject()

@@ -23,6 +23,9 @@ class HomeView(BrowserView):
     def latest_notices(self):
         return self._articles("notices", "Document")
 
+    def site_title(self):
+        return api.portal.get_registry_record("plone.site_title")
+
     def areas(self):
         portal_url = api.portal.get().absolute_url()
         return [
