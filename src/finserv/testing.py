@@ -11,8 +11,13 @@ from plone.testing.zope import WSGI_SERVER_FIXTURE
 
 import datetime
 import os
+import tempfile
 
 os.environ.setdefault("zope_i18n_compile_mo_files", "true")
+# Keys and the audit checkpoint file of test runs live in a throwaway directory, never in var/.
+_TEST_VAR = tempfile.mkdtemp(prefix="finserv-test-")
+os.environ.setdefault("FINSERV_KEY_DIR", os.path.join(_TEST_VAR, "keys"))
+os.environ.setdefault("FINSERV_AUDIT_CHECKPOINTS", os.path.join(_TEST_VAR, "audit-checkpoints.jsonl"))
 
 
 class FinservLayer(PloneSandboxLayer):

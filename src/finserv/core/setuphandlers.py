@@ -4,7 +4,11 @@ Each mechanism that needs site state (a PAS plugin, a storage, a registry record
 function to INSTALL_STEPS; each must be idempotent (it runs again on reinstall).
 """
 
-INSTALL_STEPS = []
+from finserv.core.audit.setup import install_audit
+
+INSTALL_STEPS = [
+    install_audit,  # first, so that what later steps do is audited
+]
 
 
 def install_core(portal):
