@@ -1,0 +1,268 @@
+"""Encrypted personal fields: 身份证号, mobile numbers, bank accounts, credit codes.
+
+A schema field of type :class:`EncryptedTextLine` stores only an :class:`EncryptedValue` in
+the ZODB: the SM4-GCM token (bound by its AAD to the record's UID and the field name) and an
+HMAC-SM3 blind index for exact-match search. Everyone reads the masked value
+(310***********1234, 138****5678); the full value is revealed only to holders of
+"finserv: Reveal personal data", one explicit request at a time, and every reveal is audited.
+
+The field plugs into Dexterity through a z3c.form data manager (forms and plone.restapi write
+through it), a plone.restapi field serializer (masked) and one catalog index
+(``sensitive_blind_index``) that every type shares.
+"""
+
+from __future__ import annotations
+
+from finserv import _
+from finserv.core import crypto
+from finserv.core.codes import is_valid_id_number
+from finserv.core.codes import is_valid_uscc
+from plone.uuid.interfaces import IUUID
+from plone.uuid.interfaces import IMutableUUID
+from z3c.form.datamanager import AttributeField
+from zope import schema
+from zope.interface import implementer
+from zope.interface import Interface
+from zope.schema.interfaces import ITextLine
+
+import re
+import uuid
+
+REVEAL_PERMISSION = "finserv: Reveal personal data"
+MASK = "*"
+
+
+def _mask(value: str, keep_start: int, keep_end: int) -> str:
+    hidden = max(len(value) - keep_start - keep_end, 1)
+    return value[:keep_start] + MASK * hidden + (value[-keep_end:] if keep_end else "")
+
+
+KINDS = {
+    # kind: (validator, masker, error message)
+    "id_number": (
+        is_valid_id_number,
+        lambda v: _mask(v, 3, 4),
+        _("error_id_number", default="身份证号码无效：请检查位数、出生日期和校验位。"),
+    ),
+    "mobile": (
+        lambda v: bool(re.fullmatch(r"1[3-9]\d{9}", v)),
+        lambda v: _mask(v, 3, 4),
+        _("error_mobile", default="手机号码无效：应为以 1 开头的 11 位数字。"),
+    ),
+    "bank_account": (
+        lambda v: bool(re.fullmatch(r"\d{8,32}", v)),
+        lambda v: _mask(v, 4, 4),
+        _("error_bank_account", default="银行账号无效：应为 8 到 32 位数字。"),
+    ),
+    "uscc": (
+        is_valid_uscc,
+        lambda v: _mask(v, 4, 4),
+        _("error_uscc", default="统一社会信用代码无效：请检查 18 位代码及校验位。"),
+    ),
+    "text": (lambda v: True, lambda v: _mask(v, 1, 1), None),
+}
+
+
+def normalise(kind: str, value: str) -> str:
+    value = crypto.normalise_for_index(value) if kind in ("id_number", "uscc") else value.strip()
+    return re.sub(r"[\s-]", "", value) if kind in ("mobile", "bank_account") else value
+
+
+def mask(kind: str, value: str) -> str:
+    return KINDS[kind][1](value) if value else ""
+
+
+def is_masked(value) -> bool:
+    return isinstance(value, str) and MASK in value
+
+
+class InvalidSensitiveValue(schema.ValidationError):
+    def __init__(self, message, value):
+        super().__init__(value)
+        self.message = message
+
+    def doc(self):
+        return self.message
+
+
+class IEncryptedTextLine(ITextLine):
+    """A text line stored encrypted; its ``kind`` selects validation and masking."""
+
+
+@implementer(IEncryptedTextLine)
+class EncryptedTextLine(schema.TextLine):
+    def __init__(self, kind: str = "text", **kw):
+        if kind not in KINDS:
+            raise ValueError(f"unknown sensitive kind: {kind!r}")
+        self.kind = kind
+        super().__init__(**kw)
+
+    def _validate(self, value):
+        super()._validate(value)
+        if is_masked(value):
+            return  # the masked value shown in a form comes back unchanged
+        validator, _masker, message = KINDS[self.kind]
+        if not validator(normalise(self.kind, value)):
+            raise InvalidSensitiveValue(message, value)
+
+
+class EncryptedValue:
+    """What the ZODB holds for a sensitive field: ciphertext, blind index, masked form.
+
+    A plain (non-persistent) object stored in the content object's own record; it has no
+    plaintext attribute, so the pickle never contains the value.
+    """
+
+    __slots__ = ("token", "blind", "masked", "kind")
+
+    def __init__(self, token: bytes, blind: str, masked: str, kind: str):
+        self.token = token
+        self.blind = blind
+        self.masked = masked
+        self.kind = kind
+
+    def __getstate__(self):
+        # A tuple keeps the pickle small: bulk records carry several of these.
+        return (self.token, self.blind, self.masked, self.kind)
+
+    def __setstate__(self, state):
+        self.token, self.blind, self.masked, self.kind = state
+
+    def __repr__(self):
+        return f"<EncryptedValue {self.masked}>"
+
+
+def _uid(obj) -> str:
+    uid = IUUID(obj, None)
+    if uid is None:
+        uid = uuid.uuid4().hex
+        IMutableUUID(obj).set(uid)
+    return uid
+
+
+def _aad(uid: str, field_name: str) -> bytes:
+    return crypto.build_aad("finserv.sensitive", uid, field_name)
+
+
+def blind(kind: str, value: str) -> str:
+    """The blind-index term for an exact-match search: ``kind:hmac``."""
+    return f"{kind}:{crypto.blind_index(normalise(kind, value), 'sensitive.' + kind)}"
+
+
+def seal(obj, field_name: str, kind: str, value: str, uid: str | None = None) -> EncryptedValue:
+    """Encrypt ``value`` for ``obj``'s field (records that are not content pass their ``uid``)."""
+    value = normalise(kind, value)
+    token = crypto.encrypt(value.encode("utf-8"), _aad(uid or _uid(obj), field_name))
+    return EncryptedValue(token, blind(kind, value), mask(kind, value), kind)
+
+
+def unseal(obj, field_name: str, stored: EncryptedValue, uid: str | None = None) -> str:
+    """The plaintext. Callers outside this module use :func:`reveal`, which audits."""
+    return crypto.decrypt(stored.token, _aad(uid or _uid(obj), field_name)).decode("utf-8")
+
+
+def sensitive_fields(obj):
+    """(name, field) of every encrypted field of ``obj``'s schema and behaviors."""
+    from plone.dexterity.utils import iterSchemata
+
+    for iface in iterSchemata(obj):
+        for name, field in schema.getFieldsInOrder(iface):
+            if IEncryptedTextLine.providedBy(field):
+                yield name, field
+
+
+def reveal(obj, field_name: str, reason: str = ""):
+    """The full value of a sensitive field for a user allowed to see it; audited.
+
+    Raises ``Unauthorized`` for users without "finserv: Reveal personal data" on ``obj``.
+    """
+    from AccessControl import Unauthorized
+    from finserv.core.audit import record
+    from plone import api
+
+    if not api.user.has_permission(REVEAL_PERMISSION, obj=obj):
+        raise Unauthorized(REVEAL_PERMISSION)
+    stored = getattr(obj, field_name, None)
+    if not isinstance(stored, EncryptedValue):
+        return None
+    value = unseal(obj, field_name, stored)
+    record(
+        "field.reveal",
+        target="/".join(obj.getPhysicalPath()),
+        details={"field": field_name, "kind": stored.kind, "reason": reason[:200]},
+    )
+    return value
+
+
+def display_value(obj, field_name: str, reveal_allowed: bool = False) -> str:
+    """Masked unless the caller decided (and audited) that the full value may be shown."""
+    stored = getattr(obj, field_name, None)
+    if not isinstance(stored, EncryptedValue):
+        return ""
+    return reveal(obj, field_name) if reveal_allowed else stored.masked
+
+
+def reencrypt_object(obj, old_uid: str | None = None) -> int:
+    """Re-encrypt every sensitive field under the current key (and the current UID)."""
+    count = 0
+    for name, _field in sensitive_fields(obj):
+        stored = getattr(obj, name, None)
+        if isinstance(stored, EncryptedValue):
+            value = unseal(obj, name, stored, uid=old_uid)
+            setattr(obj, name, seal(obj, name, stored.kind, value))
+            count += 1
+    return count
+
+
+class EncryptedFieldDataManager(AttributeField):
+    """Forms and plone.restapi read the masked value and write plaintext, stored sealed."""
+
+    def get(self):
+        stored = super().get()
+        return stored.masked if isinstance(stored, EncryptedValue) else stored
+
+    def query(self, default=None):
+        stored = super().query(default)
+        return stored.masked if isinstance(stored, EncryptedValue) else stored
+
+    def set(self, value):
+        if is_masked(value):
+            return  # unchanged masked value from a form or client
+        if not value:
+            super().set(None)
+            return
+        super().set(seal(self.adapted_context, self.field.__name__, self.field.kind, value))
+
+
+def sensitive_blind_index(obj):
+    terms = []
+    for name, _field in sensitive_fields(obj):
+        stored = getattr(obj, name, None)
+        if isinstance(stored, EncryptedValue):
+            terms.append(stored.blind)
+    return terms
+
+
+def find(kind: str, value: str, **query):
+    """Catalog brains whose sensitive field of ``kind`` equals ``value`` exactly."""
+    from plone import api
+
+    return api.content.find(sensitive_blind_index=blind(kind, value), **query)
+
+
+def copied(obj, event):
+    """A copy has a new UID: re-bind its ciphertexts to it."""
+    original = getattr(event, "original", None)
+    if original is not None and IUUID(original, None):
+        reencrypt_object(obj, old_uid=IUUID(original))
+
+
+class ISensitiveMarker(Interface):
+    """Marker: provided by content whose schema has encrypted fields (optional)."""
+
+
+def sensitive_behavior_field(name: str):
+    """A field of the ``finserv.sensitive_contact`` behavior, by name."""
+    from finserv.core.sensitive_behavior import ISensitiveContact
+
+    return ISensitiveContact[name]
