@@ -4,10 +4,12 @@ Each mechanism that needs site state (a PAS plugin, a storage, a registry record
 function to INSTALL_STEPS; each must be idempotent (it runs again on reinstall).
 """
 
+from finserv.core.apikeys.setup import install_apikeys
 from finserv.core.audit.setup import install_audit
 
 INSTALL_STEPS = [
     install_audit,  # first, so that what later steps do is audited
+    install_apikeys,
 ]
 
 
