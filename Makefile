@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 SITE_ID ?= finserv
 
-.PHONY: help install instance site start test test-fast e2e-deps bench clean-var audit-verify
+.PHONY: help install instance site start test test-fast e2e-deps bench clean-var audit-verify i18n
 
 help:
 	@echo "make start   install everything, create the site with demo data, serve it on http://$(HOST):$(PORT)"
@@ -71,6 +71,12 @@ bench: install
 # first: FileStorage is locked by a running Zope; with ZEO it can run at any time).
 audit-verify: instance
 	SITE_ID=$(SITE_ID) FINSERV_VAR=$(VAR) $(BIN)/zconsole run $(VAR)/etc/zope.conf src/finserv/core/verify_audit.py
+
+# Rebuilds locales/finserv.pot and syncs the zh_CN and en catalogs (i18ndude in its own venv:
+# it is a tool for translators, not a dependency of the site).
+i18n:
+	test -x var/i18n-venv/bin/i18ndude || { $(PYTHON) -m venv var/i18n-venv && var/i18n-venv/bin/pip install -q i18ndude; }
+	var/i18n-venv/bin/python src/finserv/locales/__main__.py var/i18n-venv/bin/i18ndude
 
 clean-var:
 	rm -rf $(VAR)
