@@ -135,7 +135,7 @@ def policy_query(form, today=None):
     topic = _choice(form, "topic", TOPICS, _("label_topics", default="政策主题"))
     if topic:
         query["policy_topics"] = {"query": topic, "operator": "or"}
-    industry = _choice(form, "industry", INDUSTRIES, _("label_industries", default="适用行业"))
+    industry = _choice(form, "industry", INDUSTRIES, _("label_industries", default="适用行业（GB/T 4754）"))
     if industry:
         query["policy_industries"] = {"query": industry, "operator": "or"}
     size = _choice(form, "size", SIZES, _("label_enterprise_sizes", default="企业规模"))
