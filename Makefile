@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 SITE_ID ?= finserv
 
-.PHONY: help install instance site start test test-fast e2e-deps bench clean-var audit-verify i18n
+.PHONY: help install instance site start test test-fast e2e-deps bench clean-var audit-verify rotate-keys i18n
 
 help:
 	@echo "make start   install everything, create the site with demo data, serve it on http://$(HOST):$(PORT)"
@@ -71,6 +71,10 @@ bench: install
 # first: FileStorage is locked by a running Zope; with ZEO it can run at any time).
 audit-verify: instance
 	SITE_ID=$(SITE_ID) FINSERV_VAR=$(VAR) $(BIN)/zconsole run $(VAR)/etc/zope.conf src/finserv/core/verify_audit.py
+
+# Rotates the SM4 data key and re-encrypts every stored value (docs/operations.md#keys).
+rotate-keys: instance
+	SITE_ID=$(SITE_ID) FINSERV_VAR=$(VAR) $(BIN)/zconsole run $(VAR)/etc/zope.conf src/finserv/core/rotate_keys.py
 
 # Rebuilds locales/finserv.pot and syncs the zh_CN and en catalogs (i18ndude in its own venv:
 # it is a tool for translators, not a dependency of the site).

@@ -187,3 +187,24 @@ def test_rest_refuses_an_invalid_id_number_and_saves_nothing(rest_site, manager_
     assert response.json()["message"].startswith("身份证号码无效")
     transaction.begin()
     assert "bad" not in rest_site.objectIds()
+
+
+def test_exports_mask_values_for_users_who_may_not_see_them(person_type):
+    from finserv.core.audit import get_store
+
+    doc = make_person(person_type, id_number=ID, mobile=MOBILE)
+    assert list(sensitive.export_values([doc], ["id_number", "mobile"], "人才名册")) == [[ID, MOBILE]]
+    store = get_store()
+    assert store.get(store.last_seq)["action"] == "personal_data.export"
+    api.user.create(email="m2@example.cn", username="viewer", password="Secret-pass-2024!")
+    with api.env.adopt_user(username="viewer"):
+        assert list(sensitive.export_values([doc], ["id_number", "mobile"])) == [["110***********002X", "138****5678"]]
+
+
+def test_reencrypt_all_content_after_rotation(person_type):
+    doc = make_person(person_type, id_number=ID, mobile=MOBILE)
+    crypto.rotate_sm4_key()
+    assert sensitive.reencrypt_all_content(person_type) == 2
+    current = crypto.get_keyring().current_sm4_version
+    assert crypto.token_key_version(doc.mobile.token) == current
+    assert sensitive.reveal(doc, "mobile") == MOBILE

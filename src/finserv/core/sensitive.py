@@ -266,3 +266,54 @@ def sensitive_behavior_field(name: str):
     from finserv.core.sensitive_behavior import ISensitiveContact
 
     return ISensitiveContact[name]
+
+
+def export_values(objs, field_names, purpose: str = ""):
+    """Rows of sensitive values for an export: in full for users allowed to see them (the
+    export is audited once, with its size), masked for everyone else.
+
+    Yields one list per object, in ``field_names`` order ("" where a value is missing).
+    """
+    from finserv.core.audit import record
+    from plone import api
+
+    objs = list(objs)
+    full = bool(objs) and all(api.user.has_permission(REVEAL_PERMISSION, obj=o) for o in objs)
+    if full:
+        record(
+            "personal_data.export",
+            target=purpose or "export",
+            details={"records": len(objs), "fields": list(field_names)},
+        )
+    for obj in objs:
+        row = []
+        for name in field_names:
+            stored = getattr(obj, name, None)
+            if not isinstance(stored, EncryptedValue):
+                row.append("")
+            else:
+                row.append(unseal(obj, name, stored) if full else stored.masked)
+        yield row
+
+
+# Re-encryption after a key rotation: every mechanism that stores SM4 tokens outside the
+# encrypted fields registers a function (portal) -> number of values re-encrypted.
+REENCRYPTORS = []
+
+
+def reencrypt_all_content(portal) -> int:
+    """Every content object with encrypted fields, re-encrypted under the current key."""
+    from Products.CMFCore.indexing import processQueue
+    from Products.CMFCore.utils import getToolByName
+
+    processQueue()
+    catalog = getToolByName(portal, "portal_catalog")
+    index = catalog._catalog.indexes["sensitive_blind_index"]
+    count = 0
+    for rid in set(index.documentToKeyMap()):
+        obj = catalog.getobject(rid)
+        count += reencrypt_object(obj)
+    return count
+
+
+REENCRYPTORS.append(reencrypt_all_content)
