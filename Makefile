@@ -53,10 +53,12 @@ start: site
 
 # --- tests ------------------------------------------------------------------
 
-# Debian's chromium drives the browser tests; Noto CJK renders Chinese in screenshots.
+# Debian's chromium drives the browser tests; Noto CJK renders Chinese in screenshots;
+# poppler-utils and zbar-tools read generated PDFs and their QR codes back in the tests.
 e2e-deps:
-	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk gettext >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1 && command -v zbarimg >/dev/null 2>&1 \
+	  && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk gettext poppler-utils zbar-tools >/dev/null; }
 
 test: install e2e-deps
 	$(BIN)/python -m pytest -q
