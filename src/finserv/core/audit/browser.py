@@ -54,6 +54,13 @@ ACTION_TITLES = {
     "config.registry_changed": _("audit_action_config_registry_changed", default="配置变更"),
     "personal_data.export": _("audit_action_personal_data_export", default="导出个人信息"),
     "field.reveal": _("audit_action_field_reveal", default="查看加密字段明文"),
+    "document.issue": _("audit_action_document_issue", default="签发文件"),
+    "document.revoke": _("audit_action_document_revoke", default="撤销文件"),
+    "apikey.issued": _("audit_action_apikey_issued", default="签发 API 密钥"),
+    "apikey.revoked": _("audit_action_apikey_revoked", default="吊销 API 密钥"),
+    "apikey.call": _("audit_action_apikey_call", default="API 密钥调用"),
+    "apikey.refused": _("audit_action_apikey_refused", default="API 密钥被拒绝"),
+    "crypto.key_rotated": _("audit_action_crypto_key_rotated", default="轮换数据密钥"),
 }
 
 
