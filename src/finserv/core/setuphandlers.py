@@ -7,10 +7,14 @@ function to INSTALL_STEPS; each must be idempotent (it runs again on reinstall).
 from finserv.core.apikeys.setup import install_apikeys
 from finserv.core.audit.setup import install_audit
 from finserv.core.documents.setup import install_documents
+from finserv.core.login.setup import install_login
+from finserv.core.notify.setup import install_notify
 
 INSTALL_STEPS = [
     install_audit,  # first, so that what later steps do is audited
     install_documents,
+    install_notify,
+    install_login,  # after notify: login sends its codes through it
     install_apikeys,
 ]
 
