@@ -14,3 +14,27 @@ def test_sections_exist(portal):
 def test_site_language_and_timezone(portal):
     assert api.portal.get_registry_record("plone.default_language") == "zh-cn"
     assert api.portal.get_registry_record("plone.portal_timezone") == "Asia/Shanghai"
+
+
+def test_big_sections_do_not_list_their_items_in_a_navigation_portlet(portal):
+    from plone.portlets.constants import CONTEXT_CATEGORY
+    from plone.portlets.interfaces import ILocalPortletAssignmentManager
+    from plone.portlets.interfaces import IPortletManager
+    from zope.component import getMultiAdapter
+    from zope.component import getUtility
+
+    manager = getUtility(IPortletManager, name="plone.leftcolumn")
+    for section in ("news", "notices"):
+        assignable = getMultiAdapter((portal[section], manager), ILocalPortletAssignmentManager)
+        assert assignable.getBlacklistStatus(CONTEXT_CATEGORY) is True
+    assert "Policy" not in api.portal.get_registry_record("plone.displayed_types")
+
+
+def test_dates_read_in_shanghai_time():
+    from DateTime import DateTime
+    from finserv.core.dates import iso_date
+
+    assert iso_date(DateTime("2024-06-18 00:00:00 Asia/Shanghai")) == "2024-06-18"
+    assert iso_date(DateTime("2024-06-17 16:30:00 UTC")) == "2024-06-18"
+    assert iso_date(DateTime("2999-12-31 00:00:00 Asia/Shanghai")) is None
+    assert iso_date(None) is None

@@ -5,6 +5,8 @@ Chinese message, which the pages show and the REST services answer with 400.
 """
 
 from finserv import _
+from finserv.core.codes import is_valid_doc_number
+from finserv.core.codes import normalize_doc_number
 from finserv.core.codes import SHANGHAI_DISTRICTS
 from finserv.core.dates import day_bound
 from finserv.core.search import MAX_QUERY_LENGTH
@@ -18,6 +20,7 @@ from zope.globalrequest import getRequest
 from zope.i18n import translate
 
 import datetime
+import unicodedata
 
 MAX_BATCH = 100
 STATUSES = ("current", "archived", "all")
@@ -84,13 +87,18 @@ def _int(form, name, default, low, high, label):
     return number
 
 
-def _text(form, query):
+def _raw_text(form):
     raw = form.get("q") or form.get("SearchableText") or ""
     if isinstance(raw, (list, tuple)):
         raw = " ".join(raw)
     raw = str(raw).strip()
     if len(raw) > MAX_QUERY_LENGTH:
         raise FilterError(_("error_query_too_long", default="检索词不能超过 ${max} 个字。", mapping={"max": MAX_QUERY_LENGTH}))
+    return raw
+
+
+def _text(form, query):
+    raw = _raw_text(form)
     text = text_query(raw)
     if raw and text is None:
         return raw, False  # only punctuation: nothing can match
@@ -157,8 +165,14 @@ def policy_query(form, today=None):
         query["policy_current_until"] = {"query": start_of_today - 1.0 / 86400, "range": "max"}
     else:
         query["review_state"] = ["published", "archived"]
-    raw, searchable = _text(form, query)
-    _batch_and_sort(form, query, bool(raw), "policy_publish_date")
+    number = normalize_doc_number(unicodedata.normalize("NFKC", _raw_text(form)).replace(" ", ""))
+    if is_valid_doc_number(number):
+        # A 文号 names one policy: look it up exactly instead of searching its pieces.
+        query["policy_doc_number"] = number
+        raw, searchable = number, True
+    else:
+        raw, searchable = _text(form, query)
+    _batch_and_sort(form, query, bool(raw) and "SearchableText" in query, "policy_publish_date")
     return query if searchable else None
 
 
