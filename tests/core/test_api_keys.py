@@ -16,6 +16,8 @@ def site(functional_portal):
     setRoles(functional_portal, TEST_USER_ID, ["Manager"])
     api.user.create(email="sys@icbc.example.cn", username="icbc-system", password="Secret-pass-2024!")
     api.group.add_user(groupname="institutions", username="icbc-system")
+    api.user.create(email="r@example.cn", username="reviewer", password="Secret-pass-2024!")
+    api.group.add_user(groupname="content-reviewers", username="reviewer")
     transaction.commit()
     apikeys.limiter.reset()
     return functional_portal
@@ -116,6 +118,7 @@ def test_only_administrators_manage_keys(site, request_factory):
         ({"name": "x", "principal": "icbc-system", "endpoints": ["policies"]}, "接口"),
         ({"name": "x", "principal": "icbc-system", "endpoints": ["*"], "ip_ranges": ["10.1.2.300/24"]}, "IP"),
         ({"name": "x", "principal": "icbc-system", "endpoints": ["*"], "rate_limit": 0}, "频率"),
+        ({"name": "x", "principal": "reviewer", "endpoints": ["*"]}, "工作人员"),
     ],
 )
 def test_bad_key_requests_get_a_chinese_message(site, manager_request, data, message):

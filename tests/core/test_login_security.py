@@ -700,3 +700,9 @@ def test_install_is_idempotent_and_wraps_the_password_source(portal):
     assert ids[0] == "finserv_login" and "source_users" not in ids
     assert portal.portal_memberdata.hasProperty("mobile")
     assert api.portal.get_registry_record("plone.autologin_after_password_reset") is False
+
+
+def test_login_page_offers_reset_by_sms_or_email_code(functional_portal, request_factory):
+    page = request_factory(api=False).get("/login")
+    assert page.status_code == 200
+    assert "@@password-reset-code" in page.text and "通过短信或邮件验证码重置" in page.text

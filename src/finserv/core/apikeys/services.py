@@ -2,6 +2,7 @@
 
 from finserv.core import apikeys
 from finserv.core.audit import record
+from finserv.core.login.twofactor import is_staff
 from plone import api
 from plone.protect.interfaces import IDisableCSRFProtection
 from plone.restapi.deserializer import json_body
@@ -17,8 +18,12 @@ def create_key(portal, data: dict):
     principal = str(data.get("principal") or "").strip()
     if not name or not principal:
         return 400, {"type": "BadRequest", "message": "请填写密钥名称和调用身份（用户名）。"}
-    if api.user.get(userid=principal) is None:
+    user = api.user.get(userid=principal)
+    if user is None:
         return 400, {"type": "BadRequest", "message": f"用户“{principal}”不存在：请先为调用方创建用户。"}
+    if is_staff(user):
+        # Staff log in with a second factor; a key would let a program act as them without it.
+        return 400, {"type": "BadRequest", "message": "API 密钥只能签发给机构系统账户，不能签发给工作人员或管理员账户。"}
     try:
         endpoints = apikeys.parse_endpoints(data.get("endpoints") or [])
     except ValueError:

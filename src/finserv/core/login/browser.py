@@ -12,9 +12,7 @@
 
 from __future__ import annotations
 
-import os
 
-import Products.CMFPlone.browser.login as plone_login
 from finserv import _
 from zope.i18nmessageid import Message
 from finserv.core.login import flows
@@ -55,7 +53,7 @@ def _safe_came_from(context, url):
 class LoginForm(PloneLoginForm):
     """Plone's login form with lockout messages and the hand-over to the code step."""
 
-    index = ViewPageTemplateFile(os.path.join(os.path.dirname(plone_login.__file__), "templates", "login.pt"))
+    index = ViewPageTemplateFile("templates/login.pt")
 
     @button.buttonAndHandler(PMF("Log in"), name="login")
     def handleLogin(self, action):
