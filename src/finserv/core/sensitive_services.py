@@ -1,6 +1,7 @@
 """plone.restapi parts of the encrypted fields: masked serialisation and explicit reveal."""
 
 from AccessControl import Unauthorized
+from finserv import _
 from finserv.core.sensitive import EncryptedValue
 from finserv.core.sensitive import IEncryptedTextLine
 from finserv.core.sensitive import reveal
@@ -12,6 +13,7 @@ from plone.restapi.services import Service
 from zope.component import adapter
 from zope.interface import implementer
 from zope.interface import Interface
+from zope.i18n import translate
 from zope.interface import alsoProvides
 from plone.protect.interfaces import IDisableCSRFProtection
 
@@ -34,10 +36,10 @@ class RevealPost(Service):
         stored = getattr(self.context, name, None) if isinstance(name, str) else None
         if not isinstance(stored, EncryptedValue):
             self.request.response.setStatus(400)
-            return {"type": "BadRequest", "message": "没有这个加密字段。"}
+            return {"type": "BadRequest", "message": translate(_("reveal_no_field", default="没有这个加密字段。"), context=self.request)}
         try:
             value = reveal(self.context, name, reason=str(data.get("reason") or ""))
         except Unauthorized:
             self.request.response.setStatus(403)
-            return {"type": "Forbidden", "message": "您没有查看完整个人信息的权限。"}
+            return {"type": "Forbidden", "message": translate(_("reveal_forbidden", default="您没有查看完整个人信息的权限。"), context=self.request)}
         return {"field": name, "value": value}

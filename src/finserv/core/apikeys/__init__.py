@@ -10,6 +10,7 @@ never silently anonymous.
 from __future__ import annotations
 
 from BTrees.OOBTree import OOBTree
+from finserv import _
 from finserv.core import crypto
 from persistent import Persistent
 from persistent.mapping import PersistentMapping
@@ -162,19 +163,19 @@ def check(portal, presented: str, address: str, path: str) -> dict:
     store = get_store(portal)
     info = store.keys.get(match.group(1)) if (match and store) else None
     if info is None or not hmac.compare_digest(info["digest"], _digest(match.group(2))):
-        raise ApiKeyError(401, "API 密钥无效。")
+        raise ApiKeyError(401, _("apikey_invalid", default="API 密钥无效。"))
     if info["revoked_at"]:
-        raise ApiKeyError(401, "API 密钥已被吊销。")
+        raise ApiKeyError(401, _("apikey_revoked", default="API 密钥已被吊销。"))
     if info["ip_ranges"]:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
             ip = None
         if ip is None or not any(ip in ipaddress.ip_network(r) for r in info["ip_ranges"]):
-            raise ApiKeyError(403, f"此 API 密钥不允许从地址 {address} 调用。")
+            raise ApiKeyError(403, _("apikey_address", default="此 API 密钥不允许从地址 ${address} 调用。", mapping={"address": address}))
     wanted = endpoints_of(path)
     if "*" not in info["endpoints"] and not (wanted and all(e in info["endpoints"] for e in wanted)):
-        raise ApiKeyError(403, "此 API 密钥无权调用该接口。")
+        raise ApiKeyError(403, _("apikey_endpoint", default="此 API 密钥无权调用该接口。"))
     if not limiter.allow(info["id"], info["rate_limit"]):
-        raise ApiKeyError(429, f"调用过于频繁：每分钟最多 {info['rate_limit']} 次。")
+        raise ApiKeyError(429, _("apikey_rate", default="调用过于频繁：每分钟最多 ${limit} 次。", mapping={"limit": info["rate_limit"]}))
     return info

@@ -1,10 +1,12 @@
 """Classic UI page for administrators: issue, list and revoke API keys."""
 
+from finserv import _
 from finserv.core import apikeys
 from finserv.core.apikeys.services import create_key
 from finserv.core.apikeys.services import revoke_key
 from plone.protect import CheckAuthenticator
 from Products.Five.browser import BrowserView
+from zope.i18n import translate
 
 
 class ApiKeysView(BrowserView):
@@ -18,7 +20,7 @@ class ApiKeysView(BrowserView):
             CheckAuthenticator(self.request)
             if form.get("revoke"):
                 status, body = revoke_key(self.context, form["revoke"])
-                self.message = "已吊销。" if status == 204 else body["message"]
+                self.message = translate(_("apikey_revoked_done", default="已吊销。"), context=self.request) if status == 204 else body["message"]
             else:
                 data = {
                     "name": form.get("name"),

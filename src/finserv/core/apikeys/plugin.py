@@ -8,6 +8,7 @@ from Products.PluggableAuthService.interfaces.plugins import IAuthenticationPlug
 from Products.PluggableAuthService.interfaces.plugins import IExtractionPlugin
 from Products.PluggableAuthService.plugins.BasePlugin import BasePlugin
 from zExceptions import Unauthorized
+from zope.i18n import translate
 from zope.interface import implementer
 
 import logging
@@ -43,6 +44,7 @@ class ApiKeyPlugin(BasePlugin):
         try:
             info = apikeys.check(portal, presented, address, path)
         except apikeys.ApiKeyError as error:
+            error.message = translate(error.message, context=request)
             request.environ[ERROR_KEY] = error
             _audit("apikey.refused", path, {"reason": error.message, "method": request.method}, actor="anonymous")
             return None

@@ -89,7 +89,7 @@ def login_with_code(plugin, value, code):
     """@login-sms: the member for a correct, fresh, unused code (else FlowError 401)."""
     number = require_mobile(value)
     if not code:
-        raise FlowError(400, "MissingCode", Message(MSG_MISSING, mapping={"fields": "验证码"}))
+        raise FlowError(400, "MissingCode", Message(MSG_MISSING, mapping={"fields": tr(_("field_code", default="验证码"))}))
     check = codes.verify(plugin, codes.LOGIN_SMS, mobiles.index_of(number), str(code))
     user = plugin.get_user(check.userid) if check.ok and check.userid else None
     if user is None:
@@ -123,7 +123,7 @@ def reset_target(plugin, login=None, mobile=None):
         pas = plugin._getPAS()
         user = pas.getUser(login)
         return user, None
-    raise FlowError(400, "MissingLogin", Message(MSG_MISSING, mapping={"fields": "用户名或手机号码"}))
+    raise FlowError(400, "MissingLogin", Message(MSG_MISSING, mapping={"fields": tr(_("field_login_or_mobile", default="用户名或手机号码"))}))
 
 
 def send_reset_code(plugin, login=None, mobile=None, channel=None) -> dict:
@@ -165,7 +165,7 @@ def send_reset_code(plugin, login=None, mobile=None, channel=None) -> dict:
 def reset_with_code(plugin, request, code, new_password, login=None, mobile=None) -> dict:
     """@password-reset: check the code, apply the policy, set the password, lift any lock."""
     if not code or not new_password:
-        raise FlowError(400, "MissingFields", Message(MSG_MISSING, mapping={"fields": "验证码和新密码"}))
+        raise FlowError(400, "MissingFields", Message(MSG_MISSING, mapping={"fields": tr(_("field_code_and_password", default="验证码和新密码"))}))
     user, _hint = reset_target(plugin, login, mobile)
     rules = policy.check_rules(new_password, user.getUserName() if user is not None else login)
     if rules:
@@ -246,7 +246,7 @@ def unlock(plugin, login=None, userid=None) -> bool:
         user = plugin.get_user(userid)
         login = user.getUserName() if user is not None else userid
     if not login:
-        raise FlowError(400, "MissingLogin", Message(MSG_MISSING, mapping={"fields": "用户名"}))
+        raise FlowError(400, "MissingLogin", Message(MSG_MISSING, mapping={"fields": tr(_("field_login", default="用户名"))}))
     was_locked = bool(lockout.locked_until(plugin, login))
     lockout.unlock(plugin, login)
     audit("login.unlock", target=login_target(login), details={"was_locked": was_locked})

@@ -16,6 +16,8 @@ does, under ``error``.
 
 from __future__ import annotations
 
+from finserv import _
+
 from finserv.core.login import flows
 from finserv.core.login import lockout
 from finserv.core.login import twofactor
@@ -61,7 +63,7 @@ class _Base(Service):
     def _plugin(self):
         plugin = get_plugin()
         if plugin is None:
-            raise flows.FlowError(501, "NotInstalled", "登录安全组件未安装")
+            raise flows.FlowError(501, "NotInstalled", _("login_not_installed", default="登录安全组件未安装"))
         return plugin
 
     def _jwt(self):
@@ -69,7 +71,7 @@ class _Base(Service):
         for _id, plugin in acl_users.plugins.listPlugins(IAuthenticationPlugin):
             if plugin.meta_type == "JWT Authentication Plugin":
                 return plugin
-        raise flows.FlowError(501, "Login failed", "JWT 认证插件未安装")
+        raise flows.FlowError(501, "Login failed", _("login_no_jwt", default="JWT 认证插件未安装"))
 
     def _token(self, user):
         return self._jwt().create_token(user.getId(), data={"fullname": user.getProperty("fullname", "")})
@@ -83,7 +85,7 @@ class Login(RestapiLogin, _Base):
         login, password = data.get("login"), data.get("password")
         if not isinstance(login, str) or not isinstance(password, str) or not login:
             self.request.response.setStatus(400)
-            return error_body("Missing credentials", "请在请求正文中提供用户名（login）和密码（password）。")
+            return error_body("Missing credentials", _("login_missing_credentials", default="请在请求正文中提供用户名（login）和密码（password）。"))
         alsoProvides(self.request, IDisableCSRFProtection)
         plugin = get_plugin()
         acl_users = getToolByName(self.context, "acl_users")
@@ -189,7 +191,7 @@ class TwoFactor(_Base):
         from plone import api
 
         if api.user.is_anonymous():
-            raise flows.FlowError(401, "Unauthorized", "请先登录。")
+            raise flows.FlowError(401, "Unauthorized", _("login_required", default="请先登录。"))
         return api.user.get_current()
 
     def reply(self):
@@ -208,7 +210,7 @@ class TwoFactor(_Base):
                 return flows.twofactor_confirm(plugin, user, data.get("code"))
             if action == "disable":
                 return flows.twofactor_disable(plugin, user, data.get("code"))
-            raise flows.FlowError(400, "InvalidAction", "action 须为 setup、confirm 或 disable。")
+            raise flows.FlowError(400, "InvalidAction", _("twofactor_invalid_action", default="action 须为 setup、confirm 或 disable。"))
         except flows.FlowError as exc:
             return self._fail(exc)
 
@@ -231,4 +233,4 @@ class Unlock(_Base):
             was_locked = flows.unlock(self._plugin(), data.get("login"), data.get("userid"))
         except flows.FlowError as exc:
             return self._fail(exc)
-        return {"unlocked": True, "was_locked": was_locked, "message": "账号已解锁。"}
+        return {"unlocked": True, "was_locked": was_locked, "message": tr(_("login_unlocked_plain", default="账号已解锁。"))}
