@@ -153,7 +153,7 @@ def test_key_rotation_reencrypts_stored_values(person_type, tmp_path, monkeypatc
     assert sensitive.reveal(doc, "id_number") == ID
 
 
-def test_copy_rebinds_ciphertext_to_the_new_record(person_type):
+def test_a_copy_keeps_its_values_readable(person_type):
     doc = make_person(person_type, id_number=ID)
     copy = api.content.copy(source=doc, target=person_type, id="person-copy")
     assert sensitive.reveal(copy, "id_number") == ID
@@ -208,3 +208,16 @@ def test_reencrypt_all_content_after_rotation(person_type):
     current = crypto.get_keyring().current_sm4_version
     assert crypto.token_key_version(doc.mobile.token) == current
     assert sensitive.reveal(doc, "mobile") == MOBILE
+
+
+def test_plone_api_create_and_plain_assignment_store_ciphertext_too(person_type):
+    from finserv.core.sensitive_behavior import ISensitiveContact
+
+    doc = api.content.create(container=person_type, type="Document", id="li", title="李四", id_number=ID, mobile=MOBILE)
+    assert isinstance(doc.id_number, sensitive.EncryptedValue)
+    assert ID.encode() not in ObjectWriter(doc.aq_base).serialize(doc.aq_base)
+    assert sensitive.reveal(doc, "id_number") == ID
+    ISensitiveContact(doc).mobile = "13900001111"
+    assert doc.mobile.masked == "139****1111"
+    assert sensitive.reveal(doc, "mobile") == "13900001111"
+    assert [b.getId for b in sensitive.find("mobile", "13900001111")] == ["li"]

@@ -17,8 +17,7 @@ from finserv import _
 from finserv.core import crypto
 from finserv.core.codes import is_valid_id_number
 from finserv.core.codes import is_valid_uscc
-from plone.uuid.interfaces import IUUID
-from plone.uuid.interfaces import IMutableUUID
+from Acquisition import aq_base
 from z3c.form.datamanager import AttributeField
 from zope import schema
 from zope.interface import implementer
@@ -132,12 +131,17 @@ class EncryptedValue:
         return f"<EncryptedValue {self.masked}>"
 
 
+AAD_ID = "_finserv_sensitive_id"
+
+
 def _uid(obj) -> str:
-    uid = IUUID(obj, None)
-    if uid is None:
-        uid = uuid.uuid4().hex
-        IMutableUUID(obj).set(uid)
-    return uid
+    """The random id that binds an object's ciphertexts to it (kept by copies, unlike UIDs)."""
+    base = aq_base(obj)
+    aad_id = getattr(base, AAD_ID, None)
+    if aad_id is None:
+        aad_id = uuid.uuid4().hex
+        setattr(base, AAD_ID, aad_id)
+    return aad_id
 
 
 def _aad(uid: str, field_name: str) -> bytes:
@@ -214,8 +218,71 @@ def reencrypt_object(obj, old_uid: str | None = None) -> int:
     return count
 
 
+class EncryptedFieldProperty:
+    """Descriptor that seals whatever plaintext is assigned to a sensitive field.
+
+    Put it on the content class for fields of the type's own schema
+    (``id_number = EncryptedFieldProperty(IPerson["id_number"])``); behaviors get it through
+    :class:`SensitiveFieldsAdapter`. Then every path — forms, plone.restapi,
+    ``plone.api.content.create(id_number=...)``, plain assignment — stores ciphertext; reading
+    gives the :class:`EncryptedValue` (``.masked`` for display, :func:`reveal` for the value).
+    """
+
+    def __init__(self, field):
+        self.field = field
+        self.name = field.__name__
+
+    def _storage(self, inst):
+        return inst
+
+    def __get__(self, inst, cls=None):
+        if inst is None:
+            return self
+        storage = self._storage(inst)
+        if hasattr(storage, "_p_activate"):
+            storage._p_activate()
+        return storage.__dict__.get(self.name)
+
+    def __set__(self, inst, value):
+        if is_masked(value):
+            return  # the masked value a form or client shows comes back unchanged
+        storage = self._storage(inst)
+        if value in (None, ""):
+            value = None
+        elif not isinstance(value, EncryptedValue):
+            value = seal(storage, self.name, self.field.kind, value)
+        if hasattr(storage, "_p_activate"):
+            storage._p_activate()
+        storage.__dict__[self.name] = value
+        if hasattr(storage, "_p_changed"):
+            storage._p_changed = True
+
+
+class _AdapterProperty(EncryptedFieldProperty):
+    def _storage(self, inst):
+        return inst.context
+
+
+class SensitiveFieldsAdapter:
+    """Base of behavior factories for schemas with encrypted fields (values on the context)."""
+
+    def __init__(self, context):
+        self.context = context
+
+
+def sensitive_adapter(schema_interface, name=None):
+    """A behavior factory class sealing every EncryptedTextLine of ``schema_interface``."""
+    namespace = {
+        field_name: _AdapterProperty(field)
+        for field_name, field in schema.getFieldsInOrder(schema_interface)
+        if IEncryptedTextLine.providedBy(field)
+    }
+    cls = type(name or f"{schema_interface.__name__}Adapter", (SensitiveFieldsAdapter,), namespace)
+    return implementer(schema_interface)(cls)
+
+
 class EncryptedFieldDataManager(AttributeField):
-    """Forms and plone.restapi read the masked value and write plaintext, stored sealed."""
+    """Forms and plone.restapi read the masked value; what they write is sealed on storage."""
 
     def get(self):
         stored = super().get()
@@ -231,7 +298,10 @@ class EncryptedFieldDataManager(AttributeField):
         if not value:
             super().set(None)
             return
-        super().set(seal(self.adapted_context, self.field.__name__, self.field.kind, value))
+        target = getattr(self.adapted_context, "context", self.adapted_context)
+        if not isinstance(value, EncryptedValue):
+            value = seal(target, self.field.__name__, self.field.kind, value)
+        super().set(value)
 
 
 def sensitive_blind_index(obj):
@@ -250,11 +320,16 @@ def find(kind: str, value: str, **query):
     return api.content.find(sensitive_blind_index=blind(kind, value), **query)
 
 
-def copied(obj, event):
-    """A copy has a new UID: re-bind its ciphertexts to it."""
-    original = getattr(event, "original", None)
-    if original is not None and IUUID(original, None):
-        reencrypt_object(obj, old_uid=IUUID(original))
+def seal_plaintext(obj, event=None):
+    """Seal any plaintext left in a sensitive field (``plone.api.content.create(id_number=...)``
+    sets attributes directly): runs on creation and modification, before anything is stored."""
+    for name, field in sensitive_fields(obj):
+        value = aq_base(obj).__dict__.get(name)
+        if isinstance(value, str):
+            if value and not is_masked(value):
+                setattr(obj, name, seal(obj, name, field.kind, value))
+            else:
+                setattr(obj, name, None)
 
 
 class ISensitiveMarker(Interface):

@@ -2,6 +2,7 @@
 
 from finserv import _
 from finserv.core.sensitive import EncryptedTextLine
+from finserv.core.sensitive import sensitive_adapter
 from plone.autoform.interfaces import IFormFieldProvider
 from plone.supermodel import model
 from zope.interface import provider
@@ -32,3 +33,7 @@ class ISensitiveContact(model.Schema):
         title=_("label_bank_account", default="银行账号"),
         required=False,
     )
+
+
+# Assignments through the behavior (forms, REST, plone.api.content.create) are sealed.
+SensitiveContact = sensitive_adapter(ISensitiveContact, "SensitiveContact")
