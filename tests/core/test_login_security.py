@@ -706,3 +706,8 @@ def test_login_page_offers_reset_by_sms_or_email_code(functional_portal, request
     page = request_factory(api=False).get("/login")
     assert page.status_code == 200
     assert "@@password-reset-code" in page.text and "通过短信或邮件验证码重置" in page.text
+
+
+def test_login_page_is_all_chinese(functional_portal, request_factory):
+    page = request_factory(api=False).get("/login")
+    assert "获取帮助" in page.text and "Get help" not in page.text
