@@ -10,6 +10,7 @@ from finserv.core.documents.setup import install_documents
 from finserv.core.health.caching import install_caching
 from finserv.core.login.setup import install_login
 from finserv.core.notify.setup import install_notify
+from finserv.core.tasks.setup import install_tasks
 
 INSTALL_STEPS = [
     install_audit,  # first, so that what later steps do is audited
@@ -17,6 +18,7 @@ INSTALL_STEPS = [
     install_notify,
     install_login,  # after notify: login sends its codes through it
     install_apikeys,
+    install_tasks,  # the task store (core/tasks)
     install_caching,  # plone.app.caching for the caching proxy (purging set by the cluster)
 ]
 

@@ -1,0 +1,5 @@
+from finserv.core.tasks.store import ensure_store
+
+
+def install_tasks(portal):
+    ensure_store(portal)
