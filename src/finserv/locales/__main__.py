@@ -32,6 +32,7 @@ MANUAL = {
     "The finserv platform: types, workflows, catalog, roles and groups, theme.": "金融综合服务平台：内容类型、工作流、目录索引、角色与用户组、主题。",
     "Sensitive contact data (encrypted)": "敏感联系信息（加密存储）",
     "ID number, mobile and bank account, SM4-encrypted, masked, searchable by exact value": "身份证号、手机号码与银行账号：SM4 加密存储、脱敏显示、可精确检索。",
+    "The item can be submitted to a configurable multi-step approval chain": "内容可提交到可配置的多级审批链",
 }
 
 
