@@ -12,9 +12,9 @@ from __future__ import annotations
 from BTrees.OOBTree import OOBTree
 from finserv import _
 from finserv.core import crypto
+from finserv.core.storage import site_storage
 from persistent import Persistent
 from persistent.mapping import PersistentMapping
-from zope.annotation.interfaces import IAnnotations
 
 import collections
 import datetime
@@ -47,11 +47,7 @@ class ApiKeyStore(Persistent):
 
 
 def get_store(portal, create: bool = False) -> ApiKeyStore | None:
-    annotations = IAnnotations(portal)
-    store = annotations.get(ANNOTATION_KEY)
-    if store is None and create:
-        store = annotations[ANNOTATION_KEY] = ApiKeyStore()
-    return store
+    return site_storage(portal, ANNOTATION_KEY, ApiKeyStore if create else None)
 
 
 def _digest(secret: str) -> str:

@@ -26,6 +26,7 @@ from finserv.core.audit.store import record_hash
 from finserv.core.audit.verify import Problem
 from finserv.core.audit.verify import VerifyResult
 from finserv.core.audit.verify import verify_chain
+from finserv.core.storage import site_storage
 
 __all__ = [
     "ANNOTATION_KEY",
@@ -71,11 +72,7 @@ def _portal():
 
 def get_store(portal=None) -> AuditStore | None:
     """The site's audit store, or None if the audit trail is not installed there."""
-    portal = portal if portal is not None else _portal()
-    if portal is None:
-        return None
-    annotations = getattr(portal, "__annotations__", None)
-    return annotations.get(ANNOTATION_KEY) if annotations is not None else None
+    return site_storage(portal if portal is not None else _portal(), ANNOTATION_KEY)
 
 
 def ensure_store(portal) -> AuditStore:

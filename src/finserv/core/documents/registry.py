@@ -20,6 +20,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from finserv.core import crypto
+from finserv.core.storage import site_storage
 from finserv.core.documents import signature as sig
 
 ANNOTATION_KEY = "finserv.documents.registry"
@@ -89,15 +90,7 @@ def _portal():
 def get_registry(portal=None, create: bool = False) -> DocumentRegistry | None:
     """The site's document register (created if *create*), or None without a site."""
     portal = portal if portal is not None else _portal()
-    if portal is None:
-        return None
-    from zope.annotation.interfaces import IAnnotations
-
-    annotations = IAnnotations(portal)
-    registry = annotations.get(ANNOTATION_KEY)
-    if registry is None and create:
-        registry = annotations[ANNOTATION_KEY] = DocumentRegistry()
-    return registry
+    return site_storage(portal, ANNOTATION_KEY, DocumentRegistry if create else None)
 
 
 def trusted_keys(registry: DocumentRegistry | None = None) -> dict[str, str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
-from zope.annotation.interfaces import IAnnotations
 from zope.component.hooks import getSite
+from finserv.core.storage import site_storage
 
 ANNOTATION_KEY = "finserv.notify"
 OUTBOX_KEEP = 5000  # messages kept in the outbox; older ones are dropped in batches
@@ -27,10 +27,4 @@ class NotifyStore(Persistent):
 
 def get_store(site=None, create: bool = False) -> NotifyStore | None:
     site = site if site is not None else getSite()
-    if site is None:
-        return None
-    annotations = IAnnotations(site)
-    store = annotations.get(ANNOTATION_KEY)
-    if store is None and create:
-        store = annotations[ANNOTATION_KEY] = NotifyStore()
-    return store
+    return site_storage(site, ANNOTATION_KEY, NotifyStore if create else None)

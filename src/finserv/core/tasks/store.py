@@ -24,6 +24,7 @@ import secrets
 from BTrees.OOBTree import OOBTree
 from BTrees.OOBTree import OOTreeSet
 from persistent import Persistent
+from finserv.core.storage import site_storage
 
 ANNOTATION_KEY = "finserv.tasks"
 
@@ -147,15 +148,8 @@ class TaskStore(Persistent):
 
 
 def get_store(portal) -> TaskStore | None:
-    annotations = getattr(portal, "__annotations__", None)
-    return annotations.get(ANNOTATION_KEY) if annotations is not None else None
+    return site_storage(portal, ANNOTATION_KEY)
 
 
 def ensure_store(portal) -> TaskStore:
-    from zope.annotation.interfaces import IAnnotations
-
-    annotations = IAnnotations(portal)
-    store = annotations.get(ANNOTATION_KEY)
-    if store is None:
-        store = annotations[ANNOTATION_KEY] = TaskStore()
-    return store
+    return site_storage(portal, ANNOTATION_KEY, TaskStore)
