@@ -10,6 +10,7 @@ from finserv.core.documents.setup import install_documents
 from finserv.core.health.caching import install_caching
 from finserv.core.login.setup import install_login
 from finserv.core.notify.setup import install_notify
+from finserv.core.review.setup import install_review
 from finserv.core.tasks.setup import install_tasks
 
 INSTALL_STEPS = [
@@ -20,6 +21,7 @@ INSTALL_STEPS = [
     install_apikeys,
     install_tasks,  # the task store (core/tasks)
     install_caching,  # plone.app.caching for the caching proxy (purging set by the cluster)
+    install_review,  # review chains registry and the review_* catalog indexes
 ]
 
 

@@ -62,6 +62,12 @@ class TemplateError(ValueError):
     """A template is unknown or cannot be rendered (message is a translatable Chinese text)."""
 
 
+def register_template(name: str, template: dict[str, str]) -> None:
+    """Add a module's default template (channel, title, subject, body); editable through the
+    web like the others. An existing template of the same name is kept."""
+    DEFAULT_TEMPLATES.setdefault(name, dict(template))
+
+
 def template_names() -> list[str]:
     return list(DEFAULT_TEMPLATES)
 
