@@ -7,6 +7,7 @@ function to INSTALL_STEPS; each must be idempotent (it runs again on reinstall).
 from finserv.core.apikeys.setup import install_apikeys
 from finserv.core.audit.setup import install_audit
 from finserv.core.documents.setup import install_documents
+from finserv.core.forms.setup import install_forms
 from finserv.core.health.caching import install_caching
 from finserv.core.login.setup import install_login
 from finserv.core.notify.setup import install_notify
@@ -22,6 +23,7 @@ INSTALL_STEPS = [
     install_tasks,  # the task store (core/tasks)
     install_caching,  # plone.app.caching for the caching proxy (purging set by the cluster)
     install_review,  # review chains registry and the review_* catalog indexes
+    install_forms,  # collective.easyform (the form designer) and our field types in its editor
 ]
 
 
