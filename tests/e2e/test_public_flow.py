@@ -19,6 +19,7 @@ def test_home_search_and_open_policy(page, site_url):
     page.fill("#fs-q", "人才奖")
     page.click(".fs-search button[type=submit]")
     page.wait_for_url("**/policies?q=*")
+    page.wait_for_load_state()
     results = page.locator(".fs-results li")
     assert results.count() >= 1
     assert results.first.locator(".fs-result-title").inner_text() == "上海金融人才奖评审办法"
@@ -26,6 +27,7 @@ def test_home_search_and_open_policy(page, site_url):
     page.screenshot(path=str(SHOTS / f"results-{width}.png"), full_page=True)
 
     results.first.locator(".fs-result-title").click()
+    page.wait_for_url("**/policies/rencaijiang-pingshen-banfa")
     page.wait_for_load_state()
     assert page.locator("h1").first.inner_text() == "上海金融人才奖评审办法"
     facts = page.locator(".fs-facts").inner_text()
@@ -39,6 +41,8 @@ def test_filtering_by_level_and_seeing_a_clear_error(page, site_url):
     page.goto(f"{site_url}/policies")
     page.select_option("#fs-level", "district")
     page.click(".fs-filter-submit button")
+    page.wait_for_url("**level=district**")
+    page.wait_for_load_state()
     titles = page.locator(".fs-result-title").all_inner_texts()
     assert titles and all(("浦东" in t or "徐汇" in t) for t in titles)
     page.goto(f"{site_url}/policies?date_from=2024-13-45")
