@@ -38,3 +38,17 @@ def test_dates_read_in_shanghai_time():
     assert iso_date(DateTime("2024-06-17 16:30:00 UTC")) == "2024-06-18"
     assert iso_date(DateTime("2999-12-31 00:00:00 Asia/Shanghai")) is None
     assert iso_date(None) is None
+
+
+def test_first_anonymous_page_view_writes_nothing(functional_portal):
+    """plone.portlets stores each assignment's settings on first view; the profile creates
+    them at install, so an anonymous visitor never writes (nor conflicts with another)."""
+    import requests
+    import transaction
+
+    transaction.commit()
+    db = functional_portal._p_jar.db()
+    before = db.lastTransaction()
+    for path in ("", "/policies", "/news"):
+        assert requests.get(functional_portal.absolute_url() + path).status_code == 200
+    assert db.lastTransaction() == before

@@ -79,10 +79,26 @@ def set_logo():
     api.portal.set_registry_record("plone.site_logo", f"filenameb64:{name};datab64:{data}".encode())
 
 
+def materialize_portlet_settings(portal):
+    """Create every portlet assignment's settings now. plone.portlets creates them lazily on
+    the first page view, so the first anonymous visitor would write to the database (and two
+    first visitors would conflict)."""
+    from plone.portlets.interfaces import IPortletAssignmentMapping
+    from plone.portlets.interfaces import IPortletAssignmentSettings
+    from zope.component import getUtilitiesFor
+
+    for name, manager in getUtilitiesFor(IPortletManager):
+        for folder in [portal] + [portal[id_] for id_, *_rest in SECTIONS if id_ in portal.objectIds()]:
+            mapping = getMultiAdapter((folder, manager), IPortletAssignmentMapping)
+            for assignment in mapping.values():
+                IPortletAssignmentSettings(assignment)
+
+
 def post_install(context):
     portal = api.portal.get()
     install_core(portal)
     set_logo()
+    materialize_portlet_settings(portal)
     ensure_groups()
     ensure_sections(portal)
     portal.setLayout("finserv-home")
