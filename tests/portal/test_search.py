@@ -42,9 +42,8 @@ def ids(form, today=None):
 
 def test_text_query_turns_what_people_type_into_terms():
     assert text_query("人才奖") == "人才奖"
-    assert text_query("2024年 人才奖") == "2024 AND 人才奖"
-    assert text_query("沪金规〔2024〕3号") == "沪金规 AND 2024 AND 3"
-    assert text_query("号") == "号*"
+    assert text_query("2024年 人才奖") == "2024 AND 年* AND 人才奖"
+    assert text_query("沪金规〔2024〕3号") == "沪金规 AND 2024 AND 3 AND 号*"
     assert text_query("税") == "税*"
     assert text_query("“，。") is None
     assert text_query("人才 OR NOT 奖") == "人才 AND 奖*"
@@ -59,10 +58,12 @@ def test_title_match_ranks_before_body_match(library):
     assert found[:2] == ["rcj", "body"]
 
 
-def test_search_by_document_number_finds_exactly_that_policy(library):
-    assert ids({"q": "沪金规〔2024〕3号"}) == ["rcj"]
-    assert ids({"q": "沪金规(2024)3号"}) == ["rcj"]
-    assert ids({"q": "沪金规（2024）3号", "status": "all"}) == ["rcj"]
+def test_search_by_document_number_puts_that_policy_first_then_texts_citing_it(library):
+    library["body"].text = RichTextValue("<p>依据沪金规〔2024〕3号，做好评审工作。</p>", "text/html", "text/x-html-safe")
+    library["body"].reindexObject()
+    assert ids({"q": "沪金规〔2024〕3号"}) == ["rcj", "body"]
+    assert ids({"q": "沪金规(2024)3号"})[0] == "rcj"
+    assert ids({"q": "沪金规（2024）3号", "status": "all"})[0] == "rcj"
     assert ids({"q": "沪金规〔2024〕99号"}) == []
 
 

@@ -16,6 +16,7 @@ from finserv.portal.vocabularies import LEVELS
 from finserv.portal.vocabularies import SIZES
 from finserv.portal.vocabularies import TOPICS
 from plone import api
+from ZTUtils.Lazy import LazyCat
 from zope.globalrequest import getRequest
 from zope.i18n import translate
 
@@ -23,6 +24,7 @@ import datetime
 import unicodedata
 
 MAX_BATCH = 100
+DOC_NUMBER_FIRST = "_doc_number_first"
 STATUSES = ("current", "archived", "all")
 
 
@@ -165,14 +167,12 @@ def policy_query(form, today=None):
         query["policy_current_until"] = {"query": start_of_today - 1.0 / 86400, "range": "max"}
     else:
         query["review_state"] = ["published", "archived"]
-    number = normalize_doc_number(unicodedata.normalize("NFKC", _raw_text(form)).replace(" ", ""))
+    raw, searchable = _text(form, query)
+    number = normalize_doc_number(unicodedata.normalize("NFKC", raw).replace(" ", ""))
     if is_valid_doc_number(number):
-        # A 文号 names one policy: look it up exactly instead of searching its pieces.
-        query["policy_doc_number"] = number
-        raw, searchable = number, True
-    else:
-        raw, searchable = _text(form, query)
-    _batch_and_sort(form, query, bool(raw) and "SearchableText" in query, "policy_publish_date")
+        # A 文号 names one policy: it comes first, then the texts that cite it.
+        query[DOC_NUMBER_FIRST] = number
+    _batch_and_sort(form, query, bool(raw), "policy_publish_date")
     return query if searchable else None
 
 
@@ -191,5 +191,13 @@ def search(query, b_start=0):
         return []
     query = dict(query)
     b_size = query.pop("b_size", 20)
+    number = query.pop(DOC_NUMBER_FIRST, None)
     query["sort_limit"] = b_start + b_size
-    return api.content.find(**query)
+    if number is None:
+        return api.content.find(**query)
+    exact_query = {k: v for k, v in query.items() if k not in ("SearchableText", "sort_on", "sort_order", "sort_limit")}
+    exact = api.content.find(policy_doc_number=number, **exact_query)
+    if not len(exact):
+        return api.content.find(**query)
+    others = api.content.find(UID={"not": [b.UID for b in exact]}, **query)
+    return LazyCat([exact, others])
