@@ -7,6 +7,7 @@ from finserv.core.calc import CalcError
 from finserv.core.calc import ExpressionError
 
 import copy
+import types
 import json
 import pytest
 
@@ -80,10 +81,7 @@ def examples():
 def ev(source, **env):
     """Evaluate a bare expression with the given names (values converted to Decimal)."""
 
-    class Ctx:
-        pass
-
-    ctx = Ctx()
+    ctx = types.SimpleNamespace()
     ctx.env = {k: Decimal(v) if isinstance(v, str) and v[-1:].isdigit() else v for k, v in env.items()}
     return calc.parse(source).evaluate(ctx)
 
