@@ -41,16 +41,8 @@ PASSWORD = "Secret-pass-42!"
 
 
 @pytest.fixture(autouse=True)
-def audit_keys(tmp_path, monkeypatch):
-    """An empty key directory and checkpoints file outside the database, for each test."""
-    for name in list(os.environ):
-        if name.startswith("FINSERV_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FINSERV_KEY_DIR", str(tmp_path / "keys"))
-    monkeypatch.setenv("FINSERV_AUDIT_CHECKPOINTS", str(tmp_path / "audit-checkpoints.jsonl"))
-    crypto.reset_keyring()
-    yield tmp_path
-    crypto.reset_keyring()
+def audit_keys(fresh_keys):
+    return fresh_keys
 
 
 def last(store, action=None):

@@ -10,11 +10,8 @@ import shutil
 
 
 @pytest.fixture(autouse=True)
-def keys(tmp_path, monkeypatch):
-    monkeypatch.setenv("FINSERV_KEY_DIR", str(tmp_path / "keys"))
-    crypto.reset_keyring()
-    yield
-    crypto.reset_keyring()
+def keys(fresh_keys):
+    return fresh_keys
 
 
 def test_static_token_verifies_offline_with_the_public_key():
