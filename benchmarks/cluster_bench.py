@@ -561,16 +561,8 @@ def write_readme(text):
     README.write_text(current)
 
 
-class phase:
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        self.t0 = time.time()
-        log(f"== {self.name}")
-
-    def __exit__(self, *exc):
-        PHASES[self.name] = time.time() - self.t0
+def phase(name):
+    return load.Phase(name, PHASES, log)
 
 
 def loadavg():

@@ -63,6 +63,21 @@ class Result:
             self.per_url.setdefault(k, []).extend(v)
 
 
+class Phase:
+    """``with Phase("build", phases, log):`` — logs the start and end and records the seconds."""
+
+    def __init__(self, name, phases, log):
+        self.name, self.phases, self.log = name, phases, log
+
+    def __enter__(self):
+        self.t0 = time.time()
+        self.log(f"== {self.name}")
+
+    def __exit__(self, *exc):
+        self.phases[self.name] = time.time() - self.t0
+        self.log(f"== {self.name}: {self.phases[self.name]:.1f}s")
+
+
 def percentile(values, q):
     """Nearest-rank percentile (q in 0..100) of ``values``; None if empty."""
     if not values:

@@ -69,20 +69,8 @@ def log(msg):
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-class phase:
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        self.t0 = time.time()
-        log(f"== {self.name}")
-
-    def __exit__(self, *exc):
-        PHASES[self.name] = time.time() - self.t0
-        log(f"== {self.name}: {PHASES[self.name]:.1f}s")
-
-
-# --- instance ------------------------------------------------------------------------------
+def phase(name):
+    return load.Phase(name, PHASES, log)
 
 
 def write_config():
