@@ -20,17 +20,6 @@ def district_group_id(code: str) -> str:
     return DISTRICT_GROUP_PREFIX + code
 
 
-def user_districts(user=None) -> list[str]:
-    """The district codes whose office the user belongs to."""
-    user = user or api.user.get_current()
-    groups = api.group.get_groups(user=user) if user else []
-    return [
-        g.getId()[len(DISTRICT_GROUP_PREFIX) :]
-        for g in groups
-        if g.getId().startswith(DISTRICT_GROUP_PREFIX)
-    ]
-
-
 def grant_scope(obj, group_id: str, roles=("Reader",)) -> None:
     """Let a group's members see (or, with other roles, act on) ``obj`` and what it contains."""
     api.group.grant_roles(groupname=group_id, roles=list(roles), obj=obj)

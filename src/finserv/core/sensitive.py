@@ -21,7 +21,6 @@ from Acquisition import aq_base
 from z3c.form.datamanager import AttributeField
 from zope import schema
 from zope.interface import implementer
-from zope.interface import Interface
 from zope.schema.interfaces import ITextLine
 
 import re
@@ -198,21 +197,13 @@ def reveal(obj, field_name: str, reason: str = ""):
     return value
 
 
-def display_value(obj, field_name: str, reveal_allowed: bool = False) -> str:
-    """Masked unless the caller decided (and audited) that the full value may be shown."""
-    stored = getattr(obj, field_name, None)
-    if not isinstance(stored, EncryptedValue):
-        return ""
-    return reveal(obj, field_name) if reveal_allowed else stored.masked
-
-
-def reencrypt_object(obj, old_uid: str | None = None) -> int:
-    """Re-encrypt every sensitive field under the current key (and the current UID)."""
+def reencrypt_object(obj) -> int:
+    """Re-encrypt every sensitive field of ``obj`` under the current key."""
     count = 0
     for name, _field in sensitive_fields(obj):
         stored = getattr(obj, name, None)
         if isinstance(stored, EncryptedValue):
-            value = unseal(obj, name, stored, uid=old_uid)
+            value = unseal(obj, name, stored)
             setattr(obj, name, seal(obj, name, stored.kind, value))
             count += 1
     return count
@@ -331,9 +322,6 @@ def seal_plaintext(obj, event=None):
             else:
                 setattr(obj, name, None)
 
-
-class ISensitiveMarker(Interface):
-    """Marker: provided by content whose schema has encrypted fields (optional)."""
 
 
 def sensitive_behavior_field(name: str):
